@@ -1,0 +1,3 @@
+export { createTestIssuer } from './issuer.js'
+export type { TestIssuer } from './issuer.js'
+export { request } from './request.js'
