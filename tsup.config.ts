@@ -25,7 +25,8 @@ export default defineConfig(
     format: ['esm', 'cjs'],
     target: 'node20',
     platform: platform ?? 'node',
-    dts: { compilerOptions: { composite: false } },
+    // tsup sets baseUrl for the declaration build, which TypeScript 6 deprecates.
+    dts: { compilerOptions: { composite: false, ignoreDeprecations: '6.0' } },
     tsconfig: 'tsconfig.build.json',
     external: externals(dir),
     sourcemap: false,

@@ -1,0 +1,5 @@
+export { createAuthFetch } from './auth-fetch'
+export type { AuthFetch, AuthFetchOptions, AuthRequestInit, FetchLike } from './auth-fetch'
+export { fromCookie } from './cookie'
+export type { TokenSource, TokenValue } from './token'
+export type { AuthSocket, AuthSocketEventMap, ReconnectOptions, WebSocketConstructor } from './websocket'
