@@ -5,7 +5,7 @@ import { createCsrfGuard, isSafeMethod } from './csrf.js'
 import { DENY_STATUS, type Failure } from './deny-codes.js'
 import { type Allow, type AuthRequest, type Decision, type Deny, denyBody, denyDecision, type JWTPayload, type Presented, type SessionRecord } from './decision.js'
 import { toSeconds } from './duration.js'
-import { type AuthOptions, authOptionsSchema, type DecisionEvent } from './options.js'
+import { type AuthOptions, authOptionsSchema } from './options.js'
 import { parseOptions } from './options-parse.js'
 import { createOriginPolicy, type OriginPolicy } from './origin-policy.js'
 import { type ClaimNames, principalFromClaims, principalFromSession, type PrincipalResult, resolvePrincipal } from './principal.js'
@@ -136,8 +136,9 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
       if (name === 'Origin' && value === undefined && values.length > 1) continue
       const result = policy.check(value)
       if (!result.ok) {
-        trace?.({ step: 'origin', outcome: 'fail', detail: `${name}: ${result.hint}` })
-        return { ok: false, code: 'origin_rejected', hint: name === 'Origin' ? result.hint : `${name}: ${result.hint}` }
+        const hint = name === 'Origin' ? result.hint : `${name}: ${result.hint}`
+        trace?.({ step: 'origin', outcome: 'fail', detail: hint })
+        return { ok: false, code: 'origin_rejected', hint }
       }
     }
     trace?.({ step: 'origin', outcome: 'pass', detail: value(req.headers.origin) })
