@@ -206,6 +206,12 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
 
     const authz = await authorize(resolution.rule, who, req, trace)
     if (!authz.ok) return deny(authz, presented)
+    // The raw and the normalised spelling of a path matched different rules; a router may route
+    // by either, so both must hold.
+    if (resolution.also) {
+      const second = await authorize(resolution.also, who, req, trace)
+      if (!second.ok) return deny(second, presented)
+    }
 
     const allow: Allow = { ok: true, via, principal: who, headers: headers ?? {} }
     if (claims) allow.claims = claims

@@ -99,6 +99,14 @@ describe('rules and public paths', () => {
     expect(scp.ok).toBe(true)
   })
 
+  it('enforces both rules when the raw and the normalised path match different ones', async () => {
+    const auth = make({ jwt: issuer.options, rules: [{ match: '/b/**', scopes: ['b'] }, { match: '/a/**', roles: ['a'] }] })
+    const url = '/a/%2e%2e/b/x'
+    expect(denied(await auth.check(request('GET', url, bearer(issuer.sign({ scope: 'b' }))))).code).toBe('insufficient_role')
+    expect(denied(await auth.check(request('GET', url, bearer(issuer.sign({ roles: ['a'] }))))).code).toBe('insufficient_scope')
+    expect((await auth.check(request('GET', url, bearer(issuer.sign({ roles: ['a'], scope: 'b' }))))).ok).toBe(true)
+  })
+
   it('runs rule checks, failing closed when they throw', async () => {
     const auth = make({
       jwt: issuer.options,
