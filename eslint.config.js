@@ -1,8 +1,11 @@
 import js from '@eslint/js'
+import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', '.artifacts/**', 'examples/demo/public/*.js'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'bench/.cache/**', '.artifacts/**', 'examples/demo/public/*.js'] },
+  { languageOptions: { globals: { ...globals.node } } },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,7 +20,7 @@ export default tseslint.config(
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    files: ['packages/client/**', 'examples/demo/src/page/**'],
+    languageOptions: { globals: { ...globals.browser } },
   },
 )

@@ -9,7 +9,7 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((a) => a.close()))
 })
 
-function make<O extends AuthOptions>(options: O) {
+function make<const O extends AuthOptions>(options: O) {
   const auth = createAuth(options)
   opened.push(auth)
   return auth
