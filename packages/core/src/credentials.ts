@@ -52,6 +52,20 @@ export function selectSubprotocol(offered: Iterable<string>): string | undefined
   return marker
 }
 
+/**
+ * The `handleProtocols` option of `ws` (and `@fastify/websocket`): selects what
+ * {@link selectSubprotocol} selects, and never a `gatehouse.bearer.<token>` entry. Without it `ws`
+ * selects the first offered protocol, which would echo a token offered first back to the client.
+ *
+ * @example
+ * ```ts
+ * const wss = new WebSocketServer({ noServer: true, handleProtocols })
+ * ```
+ */
+export function handleProtocols(protocols: Set<string>): string | false {
+  return selectSubprotocol(protocols) ?? false
+}
+
 function looksLikeJwt(value: string): boolean {
   return value.startsWith('eyJ') && value.split('.').length === 3
 }

@@ -127,8 +127,15 @@ export function denyDecision(code: DenyCode, hint: string, shape: DenyShape): De
   }
 }
 
-/** The JSON body adapters send with a deny: `{ error, message }`, plus `hint` when exposed. */
-export function denyBody(decision: Deny, exposeHints: boolean): { error: DenyCode; message: string; hint?: string } {
+/** The JSON body sent with a deny: `{ error, message }`, plus `hint` with `exposeHints`. */
+export interface DenyBody {
+  error: DenyCode
+  message: string
+  hint?: string
+}
+
+/** The JSON body adapters send with a deny. */
+export function denyBody(decision: Deny, exposeHints: boolean): DenyBody {
   return exposeHints && decision.hint !== undefined
     ? { error: decision.code, message: decision.message, hint: decision.hint }
     : { error: decision.code, message: decision.message }

@@ -1,0 +1,7 @@
+export { gatehouse } from './middleware.js'
+export type { GatehouseExpressOptions, GatehouseMiddleware } from './middleware.js'
+export { GatehouseError } from '@gatehouse/core'
+export type { DenyBody } from '@gatehouse/core'
+export { requireRoles, requireScopes } from './guards.js'
+export { login, logout, regenerateSession } from './session.js'
+export type { LoginInput } from './session.js'

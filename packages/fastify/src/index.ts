@@ -1,0 +1,8 @@
+export { gatehouse } from './plugin.js'
+export type { GatehousePluginOptions } from './plugin.js'
+export type { GatehouseRouteConfig } from './requirements.js'
+export { GatehouseError } from '@gatehouse/core'
+export type { DenyBody } from '@gatehouse/core'
+export { login, logout, regenerateSession } from './session.js'
+export type { LoginInput } from './session.js'
+export { handleProtocols } from '@gatehouse/core'
