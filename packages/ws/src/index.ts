@@ -1,0 +1,7 @@
+export { createUpgradeHandler, getAuth } from './upgrade-handler.js'
+export type { UpgradeHandler } from './upgrade-handler.js'
+export type { UpgradeHandlerOptions } from './options.js'
+export { handleProtocols } from '@gatehouse/core'
+export { CLOSE_CODES } from './reject.js'
+export type { UpgradeAuth } from './reject.js'
+export type { ExpiryCode } from './expiry.js'
