@@ -1,20 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { type Auth, fromNodeRequest, GatehouseConfigError, type SessionManager, type SessionRecord } from '@gatehouse/core'
+import { type Auth, fromNodeRequest, requireSessions, type SessionInput, type SessionManager, type SessionRecord } from '@gatehouse/core'
 
 /** What {@link login} stores in the new session. */
-export interface LoginInput {
-  userId: string
-  roles?: string[]
-  data?: Record<string, unknown>
-}
+export type LoginInput = SessionInput
 
-function sessionsOf(auth: Auth, helper: string): SessionManager {
-  const sessions = auth.sessions
-  if (sessions === undefined) {
-    throw new GatehouseConfigError([{ path: 'session', message: `${helper}() needs server-side sessions: create the engine with createAuth({ session: { secret } })` }], '@gatehouse/express')
-  }
-  return sessions
-}
+const sessionsOf = (auth: Auth, helper: string): SessionManager => requireSessions(auth, helper, '@gatehouse/express')
 
 function urlOf(req: IncomingMessage): string {
   return (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/'

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type Auth, createAuth, DENY_MESSAGES, GatehouseConfigError } from '@gatehouse/core'
 import { gatehouse, GatehouseError, login, logout, regenerateSession, requireRoles, requireScopes } from '@gatehouse/express'
 import { cookiePair, listen, rawRequest, type Running } from './helpers.js'
-import { adminToken, APP_ORIGIN, bearer, denyCases, expectedChallenge, expirableStore, issuer, makeAuth, OLD_SESSION_SECRET, REALM, userToken } from './fixtures.js'
+import { adminToken, APP_ORIGIN, bearer, denyCases, expectedChallenge, expirableStore, issuer, makeAuth, OLD_SESSION_SECRET, REALM, userToken } from '../../../test/support/http-policy.js'
 
 const COOKIE = 'gatehouse.sid'
 

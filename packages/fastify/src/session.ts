@@ -1,20 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { type Auth, fromNodeRequest, GatehouseConfigError, type SessionManager, type SessionRecord } from '@gatehouse/core'
+import { type Auth, fromNodeRequest, requireSessions, type SessionInput, type SessionManager, type SessionRecord } from '@gatehouse/core'
 
 /** What {@link login} stores in the new session. */
-export interface LoginInput {
-  userId: string
-  roles?: string[]
-  data?: Record<string, unknown>
-}
+export type LoginInput = SessionInput
 
-function sessionsOf(auth: Auth, helper: string): SessionManager {
-  const sessions = auth.sessions
-  if (sessions === undefined) {
-    throw new GatehouseConfigError([{ path: 'session', message: `${helper}() needs server-side sessions: create the engine with createAuth({ session: { secret } })` }], '@gatehouse/fastify')
-  }
-  return sessions
-}
+const sessionsOf = (auth: Auth, helper: string): SessionManager => requireSessions(auth, helper, '@gatehouse/fastify')
 
 /**
  * Starts a session for a user who has just proved who they are and adds its `Set-Cookie` to the

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type Auth, createAuth, DENY_MESSAGES, GatehouseConfigError, PROTOCOL_BEARER_PREFIX } from '@gatehouse/core'
 import { gatehouse, GatehouseError, type GatehousePluginOptions, handleProtocols, login, logout, regenerateSession } from '@gatehouse/fastify'
 import { cookiePair, handshake, listen, rawHandshake, rawRequest, type Running } from './helpers.js'
-import { adminToken, APP_ORIGIN, bearer, denyCases, expectedChallenge, expirableStore, issuer, makeAuth, OLD_SESSION_SECRET, REALM, userToken } from './fixtures.js'
+import { adminToken, APP_ORIGIN, bearer, denyCases, expectedChallenge, expirableStore, issuer, makeAuth, OLD_SESSION_SECRET, REALM, userToken } from '../../../test/support/http-policy.js'
 
 const COOKIE = 'gatehouse.sid'
 // The spellings a permissive router sends to the same handler: that is where protective rules must hold.

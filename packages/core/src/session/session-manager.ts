@@ -18,6 +18,13 @@ export type SessionResult =
     }
   | Failure
 
+/** What a new session holds: the user it belongs to, their roles, and application data. */
+export interface SessionInput {
+  userId: string
+  roles?: string[]
+  data?: Record<string, unknown>
+}
+
 /** Creates, checks, refreshes and ends server-side sessions carried by a signed cookie. */
 export interface SessionManager {
   /** The name of the session cookie. */
@@ -27,7 +34,7 @@ export interface SessionManager {
    * value to send. The id is new and random; nothing the client sent is reused.
    * Rejects when the store fails; the error never contains a session id.
    */
-  create(input: { userId: string; roles?: string[]; data?: Record<string, unknown> }): Promise<{ session: SessionRecord; setCookie: string }>
+  create(input: SessionInput): Promise<{ session: SessionRecord; setCookie: string }>
   /**
    * Replaces the request's session with one under a new id (after a privilege change, to defeat
    * fixation). The old id is destroyed first, so it is dead even if the new write fails.
