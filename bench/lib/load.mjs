@@ -1,5 +1,6 @@
 // Loads a gatehouse package for benchmarking. Uses the built package when `dist/` exists (what
-// users run); otherwise bundles the TypeScript sources once with esbuild into bench/.cache.
+// users run); otherwise bundles the TypeScript sources with esbuild into
+// bench/node_modules/.cache/gatehouse-bench.
 import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -14,8 +15,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export async function loadGatehouse(pkg, entry = 'index.ts') {
   const distName = entry === 'index.ts' ? 'index.js' : `${entry.replace(/\/index\.ts$/, '').replace(/\.ts$/, '')}.js`
   const dist = join(root, 'packages', pkg, 'dist', distName)
-  if (existsSync(dist) && !process.env.GATEHOUSE_BENCH_SOURCE) return import(pathToFileURL(dist).href)
-  const outdir = join(root, 'bench', '.cache')
+  // An adapter's dist imports core's dist: both must be there (a build may be half done).
+  const built = existsSync(dist) && (pkg === 'core' || pkg === 'client' || existsSync(join(root, 'packages', 'core', 'dist', 'index.js')))
+  if (built && !process.env.GATEHOUSE_BENCH_SOURCE) return import(pathToFileURL(dist).href)
+  // Under node_modules/.cache, where generated bundles stay out of git and out of the linter's way.
+  const outdir = join(root, 'bench', 'node_modules', '.cache', 'gatehouse-bench')
   mkdirSync(outdir, { recursive: true })
   const outfile = join(outdir, `${pkg}-${entry.replace(/[/.]/g, '_')}.mjs`)
   await build({

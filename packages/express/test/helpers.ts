@@ -1,5 +1,4 @@
 import { createServer, type RequestListener, type Server } from 'node:http'
-import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 
 /** A server listening on 127.0.0.1 on a free port. */
