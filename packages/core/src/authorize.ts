@@ -4,32 +4,44 @@ import { checkRequirements, type RequirementFailure } from './requirements.js'
 import type { CompiledRule } from './rules.js'
 import type { TraceSink } from './trace.js'
 
+/** The outcome of {@link authorize}. */
+export type Authorization = { ok: true } | RequirementFailure
+
+const MET: Authorization = Object.freeze({ ok: true })
+
 /**
  * Applies a rule's requirements to an authenticated principal: roles and scopes through
- * {@link checkRequirements}, then `check`, which runs last and fails closed.
+ * {@link checkRequirements}, then `check`, which runs last and fails closed. Synchronous unless
+ * the rule has a `check`.
  */
-export async function authorize(rule: CompiledRule | undefined, principal: Principal, req: AuthRequest, trace?: TraceSink): Promise<{ ok: true } | RequirementFailure> {
-  if (rule === undefined) return { ok: true }
+export function authorize(rule: CompiledRule | undefined, principal: Principal, req: AuthRequest, trace?: TraceSink): Authorization | Promise<Authorization> {
+  if (rule === undefined) return MET
   const where = `rule ${rule.index} (${rule.match.join(', ')})`
   const met = checkRequirements(principal, rule, where)
   if (!met.ok) {
     trace?.({ step: 'authorization', outcome: 'fail', detail: met.hint })
     return met
   }
-  if (rule.check) {
-    let allowed: boolean
-    try {
-      allowed = (await rule.check(principal, req)) === true
-    } catch (error) {
-      const why = error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : typeof error
-      trace?.({ step: 'authorization', outcome: 'fail', detail: `${where} check threw ${why}` })
-      return failure('auth_unavailable', `${where} check threw ${why}; refusing rather than guessing`)
-    }
-    if (!allowed) {
-      trace?.({ step: 'authorization', outcome: 'fail', detail: `${where} check returned false` })
-      return failure('forbidden', `${where} check returned something other than true for principal '${principal.id}'`)
-    }
+  if (rule.check === undefined) {
+    trace?.({ step: 'authorization', outcome: 'pass', detail: `${where} requirements met` })
+    return MET
+  }
+  return runCheck(rule.check, principal, req, where, trace)
+}
+
+async function runCheck(check: NonNullable<CompiledRule['check']>, principal: Principal, req: AuthRequest, where: string, trace?: TraceSink): Promise<Authorization> {
+  let allowed: boolean
+  try {
+    allowed = (await check(principal, req)) === true
+  } catch (error) {
+    const why = error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : typeof error
+    trace?.({ step: 'authorization', outcome: 'fail', detail: `${where} check threw ${why}` })
+    return failure('auth_unavailable', `${where} check threw ${why}; refusing rather than guessing`)
+  }
+  if (!allowed) {
+    trace?.({ step: 'authorization', outcome: 'fail', detail: `${where} check returned false` })
+    return failure('forbidden', `${where} check returned something other than true for principal '${principal.id}'`)
   }
   trace?.({ step: 'authorization', outcome: 'pass', detail: `${where} requirements met` })
-  return { ok: true }
+  return MET
 }

@@ -3,16 +3,15 @@ import { type ConfigProblem, GatehouseConfigError } from './config-error.js'
 import { createCredentialReader, offeredProtocols, selectSubprotocol } from './credentials.js'
 import { createCsrfGuard, isSafeMethod } from './csrf.js'
 import { DENY_STATUS, type Failure } from './deny-codes.js'
-import { type Allow, type AuthRequest, type Decision, type Deny, denyBody, denyDecision, type JWTPayload, type Presented, type SessionRecord } from './decision.js'
+import { type Allow, type AuthRequest, type Decision, type Deny, denyBody, denyDecision, type JWTPayload, type Presented, type Principal, type SessionRecord } from './decision.js'
 import { toSeconds } from './duration.js'
 import { type AuthOptions, authOptionsSchema } from './options.js'
 import { parseOptions } from './options-parse.js'
 import { createOriginPolicy, type OriginPolicy } from './origin-policy.js'
 import { type ClaimNames, principalFromClaims, principalFromSession, type PrincipalResult, resolvePrincipal } from './principal.js'
-import { compileRules } from './rules.js'
+import { compileRules, type Resolution } from './rules.js'
 import { createSessionManager, type SessionManager } from './session/session-manager.js'
-import type { KeyInfo } from './token/token-verifier.js'
-import { createTokenVerifier, type TokenVerifier } from './token/token-verifier.js'
+import { createTokenVerifier, type KeyInfo, type TokenVerifier } from './token/token-verifier.js'
 import type { TraceSink, TraceStep } from './trace.js'
 
 /** `auth.explain()`'s answer: the decision and every step that led to it. */
@@ -34,6 +33,13 @@ export interface Auth<O extends AuthOptions = AuthOptions> {
   check(req: AuthRequest): Promise<Decision>
   /** Judges a WebSocket upgrade: origin policy first, then rules and credentials. */
   checkUpgrade(req: AuthRequest): Promise<Decision>
+  /**
+   * The decision `check` (or, with `upgrade: true`, `checkUpgrade`) gives, returned synchronously
+   * when nothing had to wait — public paths, tokens verified with static keys or from the cache,
+   * no async hook — and as a promise otherwise. Adapters use it to spare every request a
+   * microtask; never throws, never rejects.
+   */
+  decide(req: AuthRequest, options?: { upgrade?: boolean }): Decision | Promise<Decision>
   /** The same decision as `check` (or `checkUpgrade` with `upgrade: true`), with every step of the trace. */
   explain(req: AuthRequest, options?: { upgrade?: boolean }): Promise<Explanation>
   /** The session manager, when `session` is configured. */
@@ -48,6 +54,24 @@ export interface Auth<O extends AuthOptions = AuthOptions> {
   respond(decision: Deny): DenyResponse
   /** Stops JWKS refreshes, timers and store connections owned by gatehouse. Idempotent. */
   close(): Promise<void>
+}
+
+/** A decision now, or one that had to wait (JWKS fetch, session store, async hook). */
+type Pending = Decision | Promise<Decision>
+
+/** What the credentials established, carried to the later steps. */
+interface Authenticated {
+  via: 'bearer' | 'session'
+  claims?: JWTPayload
+  session?: SessionRecord
+  headers?: Record<string, string> | undefined
+  cookieBorne: boolean
+  presented: Presented
+}
+
+/** Continues with `next` now when `value` is ready, after it settles otherwise. */
+function after<T>(value: T | Promise<T>, next: (value: T) => Pending): Pending {
+  return value instanceof Promise ? value.then(next) : next(value)
 }
 
 const ALLOW_PUBLIC: Readonly<Allow> = Object.freeze({ ok: true, via: 'public', principal: null, headers: Object.freeze({}) as Record<string, string> })
@@ -145,7 +169,7 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
     return undefined
   }
 
-  async function decide(req: AuthRequest, upgrade: boolean, trace: TraceSink): Promise<Decision> {
+  function decide(req: AuthRequest, upgrade: boolean, trace: TraceSink): Pending {
     const method = req.method
     if (upgrade) {
       const bad = checkOrigin(req, trace)
@@ -161,97 +185,101 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
     }
 
     const credential = reader.read(req, resolution.target.query, upgrade, trace)
-    let claims: JWTPayload | undefined
-    let session: SessionRecord | undefined
-    let headers: Record<string, string> | undefined
-    let cookieBorne: boolean
-    let presented: Presented
     switch (credential.kind) {
       case 'none':
         return deny({ ok: false, code: 'credentials_missing', hint: credential.hint }, 'none')
       case 'malformed':
         return deny({ ok: false, code: 'credentials_malformed', hint: credential.hint }, 'malformed')
       case 'token': {
-        const verified = await (verifier as TokenVerifier).verify(credential.token, { trace })
-        if (!verified.ok) return deny(verified, 'token')
-        claims = verified.claims
-        cookieBorne = credential.source === 'cookie'
-        presented = 'token'
-        break
+        const cookieBorne = credential.source === 'cookie'
+        return after((verifier as TokenVerifier).verifyNow(credential.token, { trace }), (verified) =>
+          verified.ok ? authenticated(req, upgrade, trace, resolution, { via: 'bearer', claims: verified.claims, cookieBorne, presented: 'token' }) : deny(verified, 'token'),
+        )
       }
-      case 'session': {
-        const result = await (sessions as SessionManager).authenticate(credential.values, { trace })
-        if (!result.ok) return deny(result, 'session')
-        session = result.session
-        if (result.setCookie !== undefined) headers = { 'set-cookie': result.setCookie }
-        cookieBorne = true
-        presented = 'session'
-        break
-      }
+      case 'session':
+        return (sessions as SessionManager).authenticate(credential.values, { trace }).then((result) => {
+          if (!result.ok) return deny(result, 'session')
+          const headers = result.setCookie === undefined ? undefined : { 'set-cookie': result.setCookie }
+          return authenticated(req, upgrade, trace, resolution, { via: 'session', session: result.session, headers, cookieBorne: true, presented: 'session' })
+        })
     }
+  }
 
-    if (cookieBorne && !isSafeMethod(method)) {
+  /** The steps after the credentials proved something: CSRF, principal, authorization. */
+  function authenticated(req: AuthRequest, upgrade: boolean, trace: TraceSink, resolution: Resolution, c: Authenticated): Pending {
+    if (c.cookieBorne && !isSafeMethod(req.method)) {
       const csrfResult = csrf.check(req, trace)
-      if (!csrfResult.ok) return deny(csrfResult, presented)
+      if (!csrfResult.ok) return deny(csrfResult, c.presented)
     }
+    const found: PrincipalResult | Promise<PrincipalResult> = principalHook
+      ? resolvePrincipal(principalHook, { via: c.via, claims: c.claims, session: c.session, request: req }, principalTimeoutMs, trace)
+      : c.session
+        ? { ok: true, principal: principalFromSession(c.session) }
+        : principalFromClaims(c.claims as JWTPayload, claimNames)
+    return after(found, (p) => {
+      if (!p.ok) return deny(p, c.presented)
+      const who = p.principal
+      return after(authorize(resolution.rule, who, req, trace), (first) => {
+        if (!first.ok) return deny(first, c.presented)
+        // The raw and the normalised spelling of a path matched different rules; a router may
+        // route by either, so both must hold.
+        if (resolution.also === undefined) return allowed(req, upgrade, c, who)
+        return after(authorize(resolution.also, who, req, trace), (second) => (second.ok ? allowed(req, upgrade, c, who) : deny(second, c.presented)))
+      })
+    })
+  }
 
-    const via = session ? 'session' : 'bearer'
-    const found: PrincipalResult = principalHook
-      ? await resolvePrincipal(principalHook, { via, claims, session, request: req }, principalTimeoutMs, trace)
-      : session
-        ? { ok: true, principal: principalFromSession(session) }
-        : principalFromClaims(claims as JWTPayload, claimNames)
-    if (!found.ok) return deny(found, presented)
-    const who = found.principal
-
-    const authz = await authorize(resolution.rule, who, req, trace)
-    if (!authz.ok) return deny(authz, presented)
-    // The raw and the normalised spelling of a path matched different rules; a router may route
-    // by either, so both must hold.
-    if (resolution.also) {
-      const second = await authorize(resolution.also, who, req, trace)
-      if (!second.ok) return deny(second, presented)
-    }
-
-    const allow: Allow = { ok: true, via, principal: who, headers: headers ?? {} }
-    if (claims) allow.claims = claims
-    if (session) allow.session = session
+  function allowed(req: AuthRequest, upgrade: boolean, c: Authenticated, principal: Principal): Allow {
+    const allow: Allow = { ok: true, via: c.via, principal, headers: c.headers ?? {} }
+    if (c.claims) allow.claims = c.claims
+    if (c.session) allow.session = c.session
     const protocol = protocolFor(req, upgrade)
     if (protocol !== undefined) allow.protocol = protocol
     return allow
   }
 
-  async function run(req: AuthRequest, upgrade: boolean, trace: TraceSink, notify = true): Promise<Decision> {
-    const report = notify ? onDecision : undefined
-    const started = report ? performance.now() : 0
-    let decision: Decision
-    try {
-      decision = await decide(req, upgrade, trace)
-    } catch (error) {
-      // A bug or a hostile input that slipped past every guard must still fail closed, not 500.
-      const why = error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : typeof error
-      trace?.({ step: 'error', outcome: 'fail', detail: `unexpected ${why}` })
-      decision = denyDecision('auth_unavailable', `unexpected error while deciding: ${why}`, { realm, presented: 'none' })
-    }
-    if (report) {
-      try {
-        report({ decision, method: req.method, path: pathOf(req.url).slice(0, 2048), upgrade, time: Date.now(), durationMs: performance.now() - started })
-      } catch (error) {
-        console.error('gatehouse: onDecision threw; the decision stands', error)
-      }
-    }
-    return decision
+  function crashed(error: unknown, trace: TraceSink): Deny {
+    // A bug or a hostile input that slipped past every guard must still fail closed, not 500.
+    const why = error instanceof Error ? `${error.name}: ${error.message.slice(0, 200)}` : typeof error
+    trace?.({ step: 'error', outcome: 'fail', detail: `unexpected ${why}` })
+    return denyDecision('auth_unavailable', `unexpected error while deciding: ${why}`, { realm, presented: 'none' })
   }
 
+  function run(req: AuthRequest, upgrade: boolean, trace: TraceSink, notify = true): Pending {
+    const report = notify ? onDecision : undefined
+    const started = report ? performance.now() : 0
+    let pending: Pending
+    try {
+      pending = decide(req, upgrade, trace)
+    } catch (error) {
+      pending = crashed(error, trace)
+    }
+    const emit = (decision: Decision): Decision => {
+      if (report) {
+        try {
+          report({ decision, method: req.method, path: pathOf(req.url).slice(0, 2048), upgrade, time: Date.now(), durationMs: performance.now() - started })
+        } catch (error) {
+          console.error('gatehouse: onDecision threw; the decision stands', error)
+        }
+      }
+      return decision
+    }
+    if (pending instanceof Promise) return pending.then(emit, (error: unknown) => emit(crashed(error, trace)))
+    return emit(pending)
+  }
+
+  const settled = (pending: Pending): Promise<Decision> => (pending instanceof Promise ? pending : Promise.resolve(pending))
+
   const auth: Auth<AuthOptions> = {
-    check: (req) => run(req, false, undefined),
-    checkUpgrade: (req) => run(req, true, undefined),
+    check: (req) => settled(run(req, false, undefined)),
+    checkUpgrade: (req) => settled(run(req, true, undefined)),
+    decide: (req, opts) => run(req, opts?.upgrade ?? false, undefined),
     async explain(req, opts) {
       const steps: TraceStep[] = []
       const upgrade = opts?.upgrade ?? false
       steps.push({ step: 'request', outcome: 'info', detail: `${upgrade ? 'WebSocket upgrade' : 'HTTP'} ${req.method} ${pathOf(req.url).slice(0, 300)}` })
       // Diagnostic runs do not fire onDecision: they are not traffic.
-      const decision = await run(req, upgrade, (s) => steps.push(s), false)
+      const decision = await settled(run(req, upgrade, (s) => steps.push(s), false))
       steps.push(
         decision.ok
           ? { step: 'decision', outcome: 'pass', detail: `allow via ${decision.via}${decision.principal ? ` as '${decision.principal.id}'` : ''}` }

@@ -293,6 +293,34 @@ describe('upgrades', () => {
   })
 })
 
+describe('decide', () => {
+  it('answers at once when nothing has to wait, and with a promise otherwise', async () => {
+    const auth = make({ jwt: issuer.options, session: { secret: SESSION_SECRET, cookie: { secure: false } }, public: ['/health'] })
+    const pub = auth.decide(request('GET', '/health'))
+    expect(pub).not.toBeInstanceOf(Promise)
+    expect(pub).toMatchObject({ ok: true, via: 'public' })
+    const token = auth.decide(request('GET', '/x', bearer(issuer.sign({ sub: 'now' }))))
+    expect(token).not.toBeInstanceOf(Promise)
+    expect(token).toMatchObject({ ok: true, principal: { id: 'now' } })
+    const expired = auth.decide(request('GET', '/x', bearer(issuer.sign({}, { expiresIn: -60 }))))
+    expect(expired).toMatchObject({ ok: false, code: 'token_expired' })
+    const { setCookie } = await auth.sessions.create({ userId: 'u1' })
+    const session = auth.decide(request('GET', '/x', { cookie: setCookie.split(';')[0] as string }))
+    expect(session).toBeInstanceOf(Promise)
+    expect(await session).toMatchObject({ ok: true, via: 'session' })
+  })
+
+  it('waits for an async principal hook and rule check, with the same outcome as check', async () => {
+    const auth = make({ jwt: issuer.options, principal: async ({ claims }) => ({ id: String(claims?.sub), roles: [], scopes: [] }), rules: [{ match: '/x', check: async (p) => p.id === 'ok' }] })
+    for (const sub of ['ok', 'no']) {
+      const req = request('GET', '/x', bearer(issuer.sign({ sub })))
+      const pending = auth.decide(req)
+      expect(pending).toBeInstanceOf(Promise)
+      expect(await pending).toEqual(await auth.check(req))
+    }
+  })
+})
+
 describe('observability', () => {
   it('reports every decision without the query string, and survives a throwing listener', async () => {
     const events: DecisionEvent[] = []

@@ -472,7 +472,7 @@ describe("onDeny: 'next'", () => {
 describe('failures inside the middleware never crash the process', () => {
   it('passes a rejected check (a bug anywhere) to next(err)', async () => {
     const auth = makeAuth(expirableStore())
-    const broken: Auth = { ...auth, check: () => Promise.reject(new Error('bug in a store driver')) }
+    const broken: Auth = { ...auth, decide: () => Promise.reject(new Error('bug in a store driver')) }
     const app = express()
     app.use(gatehouse(broken))
     app.get('/x', (_req, res) => res.send('reached'))
@@ -497,7 +497,7 @@ describe('failures inside the middleware never crash the process', () => {
     const auth = makeAuth(expirableStore())
     const broken: Auth = {
       ...auth,
-      check: () => {
+      decide: () => {
         throw new Error('sync bug')
       },
     }

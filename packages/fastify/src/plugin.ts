@@ -59,7 +59,7 @@ function parse(opts: unknown): Settings {
   const hasOptions = o.options !== undefined
   if (hasAuth === hasOptions) {
     problems.push({ path: '', message: hasAuth ? 'give either auth (an engine from createAuth) or options (to create one), not both' : 'needs auth (an engine from createAuth) or options (to create one): app.register(gatehouse, { auth })' })
-  } else if (hasAuth && (typeof auth !== 'object' || auth === null || typeof auth.check !== 'function' || typeof auth.respond !== 'function')) {
+  } else if (hasAuth && (typeof auth !== 'object' || auth === null || typeof auth.decide !== 'function' || typeof auth.respond !== 'function')) {
     problems.push({ path: 'auth', message: 'must be the engine returned by createAuth()' })
   }
   const onDeny = o.onDeny
@@ -174,7 +174,7 @@ const plugin: FastifyPluginCallback<GatehousePluginOptions> = (app, opts, done) 
     let requirement: Requirement | undefined
     let route: Route
     let upgrade = false
-    let pending: Promise<Decision>
+    let pending: Decision | Promise<Decision>
     try {
       const options = request.routeOptions
       route = options as Route
@@ -187,12 +187,14 @@ const plugin: FastifyPluginCallback<GatehousePluginOptions> = (app, opts, done) 
       const raw = request.raw
       const req = fromNodeRequest(raw, raw.url)
       upgrade = isUpgrade(request)
-      pending = upgrade ? auth.checkUpgrade(req) : auth.check(req)
+      pending = auth.decide(req, { upgrade })
     } catch (error) {
       next(error as Error)
       return
     }
-    pending.then((decision) => settle(decision, upgrade, requirement, route, request, reply, next), next)
+    // Synchronous when nothing had to wait, which spares the request a microtask.
+    if (pending instanceof Promise) pending.then((decision) => settle(decision, upgrade, requirement, route, request, reply, next), next)
+    else settle(pending, upgrade, requirement, route, request, reply, next)
   })
 
   done()

@@ -605,7 +605,7 @@ describe("onDeny: 'error' and Fastify's error handler", () => {
 
   it('sends a rejected check (a bug anywhere) to the error handler, and the server keeps serving', async () => {
     const auth = makeAuth(expirableStore())
-    const broken: Auth = { ...auth, check: () => Promise.reject(new Error('bug in a store driver')) }
+    const broken: Auth = { ...auth, decide: () => Promise.reject(new Error('bug in a store driver')) }
     const app = Fastify()
     await app.register(gatehouse, { auth: broken })
     app.get('/x', async () => 'reached')

@@ -39,7 +39,7 @@ function watcher(overrides: Partial<WatcherConfig> = {}) {
   const onError = vi.fn()
   const checkUpgrade = vi.fn<(r: AuthRequest) => Promise<Decision>>()
   const config: WatcherConfig = {
-    auth: { realm: 'gatehouse', checkUpgrade, respond: () => ({ status: 401, headers: {}, body: '' }) },
+    auth: { realm: 'gatehouse', checkUpgrade, decide: () => Promise.reject(new Error('unused')), respond: () => ({ status: 401, headers: {}, body: '' }) },
     enforceExpiry: true,
     revalidateMs: undefined,
     onRevalidated,

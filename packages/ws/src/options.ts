@@ -83,7 +83,7 @@ export function resolveOptions(options: UpgradeHandlerOptions): ResolvedOptions 
     if (!KNOWN.has(key)) problems.push({ path: key, message: `unknown option '${key}': check the spelling against the documented options` })
   }
   const auth = input.auth
-  if (!isObject(auth) || !isFunction(auth.checkUpgrade) || !isFunction(auth.respond)) {
+  if (!isObject(auth) || !isFunction(auth.checkUpgrade) || !isFunction(auth.decide) || !isFunction(auth.respond)) {
     problems.push({ path: 'auth', message: "must be the object createAuth() from '@gatehouse/core' returns" })
   }
   wssProblems(input.wss, problems)

@@ -5,6 +5,7 @@ import { CLOSE_CODES, headerLine, httpDenyResponse, unavailable } from './reject
 const auth = {
   realm: 'api',
   checkUpgrade: () => Promise.reject(new Error('unused')),
+  decide: () => Promise.reject(new Error('unused')),
   respond: () => {
     throw new Error('unused')
   },

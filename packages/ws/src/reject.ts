@@ -10,7 +10,7 @@ import { denyDecision } from '@gatehouse/core'
 export const CLOSE_CODES = { 401: 4401, 403: 4403, 503: 1011 } as const satisfies Record<Deny['status'], number>
 
 /** The parts of `Auth` the upgrade handler uses; `createAuth` returns them. */
-export type UpgradeAuth = Pick<Auth, 'checkUpgrade' | 'respond' | 'realm'>
+export type UpgradeAuth = Pick<Auth, 'checkUpgrade' | 'decide' | 'respond' | 'realm'>
 
 // A value that would end the header line is dropped rather than written: it would split the response.
 const UNSAFE_HEADER_VALUE = /[\r\n\0]/

@@ -146,11 +146,16 @@ export function createUpgradeHandler(options: UpgradeHandlerOptions): UpgradeHan
       }
     }
 
-    let pending: Promise<Decision>
+    let pending: Decision | Promise<Decision>
     try {
-      pending = auth.checkUpgrade(request)
+      // Synchronous when nothing had to wait: the handshake continues without a microtask.
+      pending = auth.decide(request, { upgrade: true })
     } catch (error) {
       pending = Promise.reject(error)
+    }
+    if (!(pending instanceof Promise)) {
+      settle(pending)
+      return
     }
     pending.then(settle, (error: unknown) => {
       report(error, req)

@@ -46,6 +46,7 @@ function gated(auth: UpgradeAuth) {
       })
       return auth.checkUpgrade(req)
     },
+    decide: (req: AuthRequest) => wrapped.checkUpgrade(req),
   }
   const nextArrival = () => new Promise<void>((resolve) => (onArrive = resolve))
   return { wrapped, arrived, nextArrival }
@@ -175,10 +176,12 @@ describe('failures inside the server', () => {
     return {
       realm: real.realm,
       respond: (d) => real.respond(d),
-      checkUpgrade: (() => {
-        if (how === 'throw') throw new Error('sync boom')
-        return Promise.reject(new Error('async boom'))
-      }) as UpgradeAuth['checkUpgrade'],
+      checkUpgrade: fail as UpgradeAuth['checkUpgrade'],
+      decide: fail as UpgradeAuth['decide'],
+    }
+    function fail(): Promise<Decision> {
+      if (how === 'throw') throw new Error('sync boom')
+      return Promise.reject(new Error('async boom'))
     }
   }
 
@@ -248,6 +251,7 @@ describe('the decision handed to the application', () => {
         const d = await real.checkUpgrade(req)
         return d.ok ? { ...d, headers: { 'set-cookie': 'sid=rolled; Path=/; HttpOnly', 'x-evil': 'a\r\nX-Injected: 1' } } : d
       },
+      decide: (req) => auth.checkUpgrade(req),
     }
     const s = await serve(auth)
     const outcome = await attempt(s, '/live', { headers: bearer })

@@ -59,6 +59,14 @@ export interface TokenVerifier {
    * token or a secret). Only misuse rejects: a `now` that is not a finite number (`TypeError`).
    */
   verify(token: string, options?: VerifyOptions): Promise<TokenResult>
+  /**
+   * The same result as {@link TokenVerifier.verify}, returned synchronously when nothing had to
+   * wait (static keys, a cache hit, no async `isRevoked`): a promise only for JWKS fetches and
+   * async revocation checks. Saves a microtask per request on the hot path.
+   *
+   * @throws TypeError when `options.now` is not a finite number.
+   */
+  verifyNow(token: string, options?: VerifyOptions): TokenResult | Promise<TokenResult>
   /** The static keys and the keys of the last JWKS fetch, by fingerprint. */
   keys(): KeyInfo[]
   /** Aborts any JWKS fetch in flight and stops fetching. Idempotent. */
@@ -407,18 +415,27 @@ export function createTokenVerifier(options: JwtOptions): TokenVerifier {
     return fail(trace, 'token', failure('auth_unavailable', `unexpected error while verifying the token (${clean(what)})`, { reason: 'internal_error' }))
   }
 
-  function verify(token: string, options?: VerifyOptions): Promise<TokenResult> {
+  function verifyNow(token: string, options?: VerifyOptions): TokenResult | Promise<TokenResult> {
     const trace = options?.trace
     const now = options?.now ?? Date.now()
     // A NaN clock would pass every time check: refuse the misuse instead of every expiry.
-    if (typeof now !== 'number' || !Number.isFinite(now)) return Promise.reject(new TypeError('verify: options.now must be a finite number of epoch milliseconds'))
+    if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('verify: options.now must be a finite number of epoch milliseconds')
     let outcome: TokenResult | Promise<TokenResult>
     try {
       outcome = run(token, now, trace)
     } catch (error) {
       outcome = unexpected(error, trace)
     }
-    return outcome instanceof Promise ? outcome.catch((error: unknown) => unexpected(error, trace)) : Promise.resolve(outcome)
+    return outcome instanceof Promise ? outcome.catch((error: unknown) => unexpected(error, trace)) : outcome
+  }
+
+  function verify(token: string, options?: VerifyOptions): Promise<TokenResult> {
+    try {
+      const outcome = verifyNow(token, options)
+      return outcome instanceof Promise ? outcome : Promise.resolve(outcome)
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   function info(key: PreparedKey): KeyInfo {
@@ -429,6 +446,7 @@ export function createTokenVerifier(options: JwtOptions): TokenVerifier {
 
   return {
     verify,
+    verifyNow,
     keys: () => [...keys.secrets, ...keys.publicKeys, ...sets.flatMap((s) => s.index?.keys ?? [])].map(info),
     close() {
       closing ??= Promise.all(sets.map((s) => s.close())).then(() => cache?.clear())
