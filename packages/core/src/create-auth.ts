@@ -9,7 +9,7 @@ import { type AuthOptions, authOptionsSchema } from './options.js'
 import { parseOptions } from './options-parse.js'
 import { createOriginPolicy, type OriginPolicy } from './origin-policy.js'
 import { type ClaimNames, principalFromClaims, principalFromSession, type PrincipalResult, resolvePrincipal } from './principal.js'
-import { compileRules, type Resolution } from './rules.js'
+import { type CompiledRule, compileRules, type Resolution } from './rules.js'
 import { createSessionManager, type SessionManager } from './session/session-manager.js'
 import { createTokenVerifier, type KeyInfo, type TokenVerifier } from './token/token-verifier.js'
 import type { TraceSink, TraceStep } from './trace.js'
@@ -107,6 +107,7 @@ function collect(problems: ConfigProblem[], build: () => void): void {
  */
 export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
   const o = parseOptions(authOptionsSchema, options, 'gatehouse')
+  const hookTimeoutMs = toSeconds(o.hookTimeout ?? '5s', 'hookTimeout') * 1000
   const problems: ConfigProblem[] = []
   let verifier: TokenVerifier | undefined
   let sessions: SessionManager | undefined
@@ -114,7 +115,7 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
   let rules: ReturnType<typeof compileRules> | undefined
   // Sub-factories validate deeper (key import, secret length); run them all so one error lists every problem.
   collect(problems, () => {
-    if (options.jwt) verifier = createTokenVerifier(options.jwt)
+    if (options.jwt) verifier = createTokenVerifier(options.jwt, { hookTimeoutMs })
   })
   collect(problems, () => {
     if (options.session) sessions = createSessionManager(options.session)
@@ -136,7 +137,6 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
   const realm = o.realm ?? 'gatehouse'
   const exposeHints = o.exposeHints ?? false
   const principalHook = options.principal
-  const principalTimeoutMs = toSeconds(o.principalTimeout ?? '5s', 'principalTimeout') * 1000
   const onDecision = options.onDecision
   const claimNames: ClaimNames = { id: o.jwt?.claims?.id ?? 'sub', roles: o.jwt?.claims?.roles ?? 'roles', scopes: o.jwt?.claims?.scopes }
   const reader = createCredentialReader({ jwt: verifier !== undefined, from: o.jwt?.from ?? ['header'], sessionCookie: sessions?.cookieName })
@@ -212,21 +212,27 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
       if (!csrfResult.ok) return deny(csrfResult, c.presented)
     }
     const found: PrincipalResult | Promise<PrincipalResult> = principalHook
-      ? resolvePrincipal(principalHook, { via: c.via, claims: c.claims, session: c.session, request: req }, principalTimeoutMs, trace)
+      ? resolvePrincipal(principalHook, { via: c.via, claims: c.claims, session: c.session, request: req }, hookTimeoutMs, trace)
       : c.session
         ? { ok: true, principal: principalFromSession(c.session) }
         : principalFromClaims(c.claims as JWTPayload, claimNames)
     return after(found, (p) => {
       if (!p.ok) return deny(p, c.presented)
       const who = p.principal
-      return after(authorize(resolution.rule, who, req, trace), (first) => {
+      return after(authorize(resolution.rule, who, req, hookTimeoutMs, trace), (first) => {
         if (!first.ok) return deny(first, c.presented)
-        // The raw and the normalised spelling of a path matched different rules; a router may
-        // route by either, so both must hold.
-        if (resolution.also === undefined) return allowed(req, upgrade, c, who)
-        return after(authorize(resolution.also, who, req, trace), (second) => (second.ok ? allowed(req, upgrade, c, who) : deny(second, c.presented)))
+        // Spellings of the path matched different rules; a router may route by any of them, so
+        // all must hold.
+        return alsoAuthorized(resolution.also, 0, who, req, trace, () => allowed(req, upgrade, c, who), c.presented)
       })
     })
+  }
+
+  /** Enforces the further rules other spellings of the path matched, one after another. */
+  function alsoAuthorized(rules: CompiledRule[] | undefined, i: number, who: Principal, req: AuthRequest, trace: TraceSink, done: () => Decision, presented: Presented): Pending {
+    const rule = rules?.[i]
+    if (rule === undefined) return done()
+    return after(authorize(rule, who, req, hookTimeoutMs, trace), (r) => (r.ok ? alsoAuthorized(rules, i + 1, who, req, trace, done, presented) : deny(r, presented)))
   }
 
   function allowed(req: AuthRequest, upgrade: boolean, c: Authenticated, principal: Principal): Allow {

@@ -66,6 +66,11 @@ export function handleProtocols(protocols: Set<string>): string | false {
   return selectSubprotocol(protocols) ?? false
 }
 
+/** A client-sent name, safe to put in a hint that ends up in logs: short, printable ASCII only. */
+function printable(value: string, max = 64): string {
+  return value.slice(0, max).replace(/[^\x20-\x7e]/g, '?')
+}
+
 function looksLikeJwt(value: string): boolean {
   return value.startsWith('eyJ') && value.split('.').length === 3
 }
@@ -126,7 +131,7 @@ export function createCredentialReader(config: { jwt: boolean; from: readonly Cr
     if (!header && auth !== undefined) hint += '; an Authorization header was sent but jwt verification is not configured: add the jwt option'
     const names = cookieNames(req.headers)
     if (names.length) {
-      const shown = names.slice(0, 12).map((n) => n.slice(0, 64))
+      const shown = names.slice(0, 12).map((n) => printable(n))
       hint += `; the request carries cookies [${shown.join(', ')}]${names.length > 12 ? ' …' : ''}`
       if (config.jwt) {
         const candidate = names.find((n) => {
@@ -134,7 +139,7 @@ export function createCredentialReader(config: { jwt: boolean; from: readonly Cr
           const v = readCookie(req.headers, n)[0]
           return v !== undefined && looksLikeJwt(v)
         })
-        if (candidate) hint += `: '${candidate.slice(0, 64)}' looks like a token; to read it, set jwt.from: ['header', { cookie: '${candidate.slice(0, 64)}' }]`
+        if (candidate) hint += `: '${printable(candidate)}' looks like a token; to read it, set jwt.from: ['header', { cookie: '${printable(candidate)}' }]`
       }
     } else if (!upgrade) {
       hint += '; the request carries no cookies (a browser fetch needs credentials: \'include\' to send them cross-origin)'
@@ -210,9 +215,10 @@ function bearer(value: string | string[]): Credential {
   }
   // RFC 6750 §2.1: the scheme is case-insensitive, followed by one or more spaces.
   if (value.length < 7 || value.slice(0, 6).toLowerCase() !== 'bearer' || value.charCodeAt(6) !== 32) {
-    const scheme = value.trim().split(/\s/, 1)[0] ?? ''
+    // Only the start matters for the hint; a hostile header may be megabytes long.
+    const scheme = value.slice(0, 64).trim().split(/\s/, 1)[0] ?? ''
     if (scheme.toLowerCase() === 'bearer') return { kind: 'malformed', hint: 'the Authorization header has the Bearer scheme but no token' }
-    const shown = scheme.replace(/[^\x21-\x7e]/g, '?').slice(0, 20)
+    const shown = printable(scheme, 20)
     return { kind: 'malformed', hint: scheme ? `the Authorization header uses the '${shown}' scheme; gatehouse expects 'Bearer <token>'` : 'the Authorization header is empty' }
   }
   const token = value.slice(7).trim()

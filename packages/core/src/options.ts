@@ -36,8 +36,11 @@ export interface AuthOptions {
   origins?: OriginsOptions
   /** Maps verified credentials to a principal (e.g. a database look-up). `null` → 401 `principal_rejected`. */
   principal?: PrincipalHook
-  /** How long the `principal` hook may take before the request gets 503 `auth_unavailable`. Default `'5s'`. */
-  principalTimeout?: Duration
+  /**
+   * How long an application hook — `principal`, a rule's `check`, `jwt.isRevoked` — may take
+   * before the request gets 503 `auth_unavailable` instead of hanging. Default `'5s'`.
+   */
+  hookTimeout?: Duration
   /** The `realm` of `WWW-Authenticate`. Default `'gatehouse'`. */
   realm?: string
   /** Send each deny's `hint` in the response body too. Default `false`: hints are for operators. */
@@ -57,7 +60,7 @@ export const authOptionsSchema = z
     ...rulesOptionsSchemaShape,
     origins: originsOptionsSchema.optional(),
     principal: fn('({ claims, session, via, request }) => Principal | null').optional(),
-    principalTimeout: duration.optional(),
+    hookTimeout: duration.optional(),
     realm: z
       .string()
       .min(1, 'must not be empty')

@@ -1,5 +1,6 @@
 import { type Failure, failure } from './deny-codes.js'
 import type { AuthRequest, JWTPayload, Principal, SessionRecord } from './decision.js'
+import { HookTimeout, isThenable, withTimeout } from './hook-timeout.js'
 import type { TraceSink } from './trace.js'
 
 /** What the `principal` hook receives. */
@@ -64,29 +65,18 @@ function normalise(value: unknown): Principal | string {
 }
 
 /**
- * Runs the `principal` hook with a timeout. Fails closed: `null` → `principal_rejected`, a throw,
+ * Runs the `principal` hook, bounded by `hookTimeout`. Fails closed: `null` → `principal_rejected`, a throw,
  * a timeout or a malformed result → `auth_unavailable`.
  */
 export async function resolvePrincipal(hook: PrincipalHook, input: PrincipalInput, timeoutMs: number, trace?: TraceSink): Promise<PrincipalResult> {
-  let timer: ReturnType<typeof setTimeout> | undefined
   let result: unknown
   try {
     const pending = hook(input)
-    result = pending instanceof Promise || (typeof pending === 'object' && pending !== null && typeof (pending as { then?: unknown }).then === 'function')
-      ? await Promise.race([
-          pending,
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new PrincipalTimeout()), timeoutMs)
-            timer.unref?.()
-          }),
-        ])
-      : pending
+    result = isThenable(pending) ? await withTimeout(pending, timeoutMs) : pending
   } catch (error) {
-    const why = error instanceof PrincipalTimeout ? `did not answer within ${timeoutMs} ms (principalTimeout)` : `threw ${error instanceof Error ? error.name : typeof error}${error instanceof Error && error.message ? `: ${error.message.slice(0, 200)}` : ''}`
+    const why = error instanceof HookTimeout ? error.message : `threw ${error instanceof Error ? error.name : typeof error}${error instanceof Error && error.message ? `: ${error.message.slice(0, 200)}` : ''}`
     trace?.({ step: 'principal', outcome: 'fail', detail: `principal hook ${why}` })
     return failure('auth_unavailable', `the principal hook ${why}; the user could not be looked up, so the request is refused rather than guessed`)
-  } finally {
-    if (timer !== undefined) clearTimeout(timer)
   }
   const subject = input.claims?.sub ?? input.session?.userId
   if (result === null) {
@@ -103,4 +93,3 @@ export async function resolvePrincipal(hook: PrincipalHook, input: PrincipalInpu
   return { ok: true, principal }
 }
 
-class PrincipalTimeout extends Error {}

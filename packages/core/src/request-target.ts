@@ -297,21 +297,32 @@ export function percentDecode(s: string): string {
   return out
 }
 
+/** How {@link normalizePath} reads a path: which of a lenient router's habits to imitate. */
+export interface NormalizeOptions {
+  /** Percent-decode once before splitting (default `true`). */
+  decode?: boolean
+  /** Remove `.` segments and resolve `..` (never above the root) (default `true`). */
+  resolveDots?: boolean
+}
+
 /**
  * The path a lenient router or proxy could route `path` to, for broad (protective) matching:
- * the path of an absolute-form target, percent-decoded once, with backslashes read as `/`,
- * `;…` path parameters dropped from each segment, empty and `.` segments removed and `..`
- * resolved (never above the root). The result starts with `/` and has no trailing slash.
- * Linear in the length of `path`; never throws.
+ * the path of an absolute-form target, percent-decoded once (unless `decode: false`), with
+ * backslashes read as `/`, `;…` path parameters dropped from each segment, empty segments
+ * removed, and `.`/`..` resolved (unless `resolveDots: false`). Routers differ in which of these
+ * they do (Fastify's `ignoreDuplicateSlashes` folds `//` but neither decodes nor resolves
+ * `%2e%2e`), so protective rules are matched against every combination. The result starts with
+ * `/` and has no trailing slash. Linear in the length of `path`; never throws.
  */
-export function normalizePath(path: string): string {
+export function normalizePath(path: string, options?: NormalizeOptions): string {
   let p = path
   const abs = schemeEnd(p)
   if (abs !== -1) {
     const slash = p.indexOf('/', abs)
     p = slash === -1 ? '/' : p.slice(slash)
   }
-  p = percentDecode(p)
+  if (options?.decode !== false) p = percentDecode(p)
+  const resolveDots = options?.resolveDots !== false
   const out: string[] = []
   const n = p.length
   let start = 0
@@ -326,8 +337,8 @@ export function normalizePath(path: string): string {
     const end = semicolon === -1 ? i : semicolon
     if (end > start) {
       const segment = p.slice(start, end)
-      if (segment === '..') out.pop()
-      else if (segment !== '.') out.push(segment)
+      if (resolveDots && segment === '..') out.pop()
+      else if (!resolveDots || segment !== '.') out.push(segment)
     }
     start = i + 1
     semicolon = -1

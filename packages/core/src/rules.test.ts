@@ -146,10 +146,10 @@ describe('compileRules: both spellings of a path', () => {
   it('returns the other form\'s rule as `also` when raw and normalised paths match different rules', () => {
     const r = set.resolve('GET', '/a/%2e%2e/b/x')
     expect(r).toMatchObject({ source: 'rules', index: 0, pattern: '/b/**' })
-    expect(r.also).toMatchObject({ index: 1, roles: ['a'] })
+    expect(r.also).toMatchObject([{ index: 1, roles: ['a'] }])
     const s = set.resolve('GET', '/c/..;/a/x')
     expect(s).toMatchObject({ index: 1 })
-    expect(s.also).toMatchObject({ index: 2 })
+    expect(s.also).toMatchObject([{ index: 2 }])
   })
 
   it('sets no `also` when both forms reach the same rule, or only one matches', () => {
@@ -255,7 +255,7 @@ describe('compileRules: properties', () => {
         // segment would be read as part of the host).
         const spelled = absolute && path.startsWith('/') ? `http://evil.example${path}` : path
         const r = broad.resolve(method, spelled)
-        expect(r.rule?.index === 0 || r.also?.index === 0, `${method} ${spelled}: ${r.source}[${r.index}]`).toBe(true)
+        expect(r.rule?.index === 0 || r.also?.some((a) => a.index === 0) === true, `${method} ${spelled}: ${r.source}[${r.index}]`).toBe(true)
       }),
       { numRuns: 20000 },
     )
@@ -276,14 +276,14 @@ describe('compileRules: trace', () => {
       {
         step: 'rule',
         outcome: 'info',
-        detail: "rules[0] '/api/agents/**' matched the normalised path: needs roles admin",
+        detail: "rules[0] '/api/agents/**' matched a normalised spelling of the path: needs roles admin",
         data: { source: 'rules', index: 0, pattern: '/api/agents/**', access: 'authenticated', form: 'normalised' },
       },
       {
         // The raw spelling fits '/api/**' ('.' counts as a segment there), so that rule applies too.
         step: 'rule',
         outcome: 'info',
-        detail: "rules[4] '/api/**' matched the path: authentication required; both rules apply",
+        detail: "rules[4] '/api/**' matched another spelling of the path: authentication required; every rule a spelling matches applies",
         data: { source: 'rules', index: 4, pattern: '/api/**', access: 'authenticated', also: true },
       },
     ])
@@ -303,8 +303,8 @@ describe('compileRules: trace', () => {
     expect(details('GET', '/api/q')).toEqual(["rules[4] '/api/**' matched the path: authentication required"])
     const two = compileRules({ rules: [{ match: '/b/**', scopes: ['b'] }, { match: '/a/**', roles: ['a'] }] })
     expect(details('GET', '/a/%2e%2e/b', two).slice(1)).toEqual([
-      "rules[0] '/b/**' matched the normalised path: needs scopes b",
-      "rules[1] '/a/**' matched the path: needs roles a; both rules apply",
+      "rules[0] '/b/**' matched a normalised spelling of the path: needs scopes b",
+      "rules[1] '/a/**' matched another spelling of the path: needs roles a; every rule a spelling matches applies",
     ])
   })
 })

@@ -3,7 +3,7 @@ import type { AuthRequest, Principal } from './decision.js'
 import { parseOptions } from './options-parse.js'
 import { type CompiledMatcher, compileMatcher } from './path-matcher.js'
 import { type ParsedPattern, parsePattern, patternProblem } from './path-pattern.js'
-import { normalizePath, parseRequestTarget, type RequestTarget } from './request-target.js'
+import { type NormalizeOptions, normalizePath, parseRequestTarget, type RequestTarget } from './request-target.js'
 import type { TraceSink } from './trace.js'
 
 /** What a request needs: nothing (`public`) or an authenticated principal. */
@@ -46,11 +46,11 @@ export interface Resolution {
   /** The deciding rule, when `source` is `rules`. */
   rule?: CompiledRule
   /**
-   * A second protective rule that must be enforced as well. Set only when the raw path and its
-   * normalised form (see `normalizePath`) match different protective rules: a router may route
-   * the request by either spelling, so the request has to satisfy both.
+   * Further protective rules that must be enforced as well. Set only when spellings of the path
+   * (raw, and the normalised forms of `normalizePath`) match different protective rules: a
+   * router may route the request by any of them, so the request has to satisfy all.
    */
-  also?: CompiledRule
+  also?: CompiledRule[]
   /** The parsed request-target. */
   target: RequestTarget
 }
@@ -154,6 +154,14 @@ export const rulesOptionsSchemaShape = {
 
 const rulesOptionsSchema = z.object(rulesOptionsSchemaShape)
 
+/** The spellings of a non-canonical path that protective rules are matched against, besides the raw one. */
+const FORMS: readonly NormalizeOptions[] = [
+  { decode: false, resolveDots: false },
+  { decode: false, resolveDots: true },
+  { decode: true, resolveDots: false },
+  { decode: true, resolveDots: true },
+]
+
 /** One pattern of the configuration, in evaluation order. */
 interface Entry {
   source: 'public' | 'rules'
@@ -169,7 +177,7 @@ interface Entry {
  * slash tolerated. Protective rules match broadly: case-insensitively, trailing-slash tolerant,
  * against both the raw path and its normalised form (`normalizePath`), so a spelling that a
  * router or proxy sends to the same handler cannot slip past them; the lower rule index wins,
- * and a different rule matched by the other form is returned as {@link Resolution.also}.
+ * and the other rules that other spellings match are returned as {@link Resolution.also}.
  *
  * Paths longer than `MAX_PATH_BYTES` are never public; they are judged by the protective rules,
  * matched in full, and by `default`. Every step is linear in the length of the request-target.
@@ -238,20 +246,23 @@ export function compileRules(input: { public?: string[]; rules?: RuleInput[]; de
     }
     // `public` entries come before every rule: when one matched, no rule can change the outcome.
     const settled = narrowHit !== -1 && (entries[narrowHit] as Entry).source === 'public'
-    const r = settled ? -1 : broad.find(m, path)
-    const rawHit = r === -1 ? -1 : (broadEntries[r] as number)
-    let normalHit = -1
+    // Protective rules meet the path as every lenient router could read it: raw, and with `//`
+    // folded, `\` read as `/` and `;…` dropped, with and without percent-decoding, with and
+    // without resolving dot segments. Each form may hit another rule; all of them apply.
+    const hits: number[] = []
+    const rawHit = settled ? -1 : broad.find(m, path)
+    if (rawHit !== -1) hits.push(broadEntries[rawHit] as number)
     if (!settled && (!target.canonical || path.includes('%'))) {
-      const normalised = normalizePath(path)
-      if (normalised !== path) {
-        const k = broadDecoded.find(m, normalised)
-        if (k !== -1) normalHit = broadEntries[k] as number
+      for (const form of FORMS) {
+        const spelled = normalizePath(path, form)
+        if (spelled === path) continue
+        const k = (form.decode ? broadDecoded : broad).find(m, spelled)
+        if (k !== -1) hits.push(broadEntries[k] as number)
       }
     }
 
     let hit = narrowHit
-    if (rawHit !== -1 && (hit === -1 || rawHit < hit)) hit = rawHit
-    if (normalHit !== -1 && (hit === -1 || normalHit < hit)) hit = normalHit
+    for (const h of hits) if (hit === -1 || h < hit) hit = h
 
     if (hit === -1) {
       trace?.({ step: 'rule', outcome: 'info', detail: `no rule matched: default '${fallback}' applies`, data: { source: 'default', access: fallback } })
@@ -260,25 +271,26 @@ export function compileRules(input: { public?: string[]; rules?: RuleInput[]; de
     const entry = entries[hit] as Entry
     const resolution: Resolution = { access: entry.access, source: entry.source, index: entry.index, pattern: entry.pattern, target }
     if (entry.rule !== undefined) resolution.rule = entry.rule
-    let other: Entry | undefined
-    if (hit !== narrowHit && rawHit !== -1 && normalHit !== -1) {
-      const candidate = entries[hit === rawHit ? normalHit : rawHit] as Entry
-      if (candidate.rule !== entry.rule) other = candidate
+    const others: Entry[] = []
+    if (hit !== narrowHit) {
+      for (const h of hits) {
+        const candidate = entries[h] as Entry
+        if (candidate.rule !== undefined && candidate.rule !== entry.rule && !others.some((o) => o.rule === candidate.rule)) others.push(candidate)
+      }
     }
-    if (other?.rule !== undefined) resolution.also = other.rule
+    if (others.length) resolution.also = others.map((o) => o.rule as CompiledRule)
     if (trace !== undefined) {
-      const form = hit === narrowHit ? 'path' : hit === rawHit ? 'path' : 'normalised path'
       trace({
         step: 'rule',
         outcome: 'info',
-        detail: `${entry.source}[${entry.index}] '${entry.pattern}' matched the ${form}: ${describe(entry)}`,
-        data: { source: entry.source, index: entry.index, pattern: entry.pattern, access: entry.access, form: form === 'path' ? 'raw' : 'normalised' },
+        detail: `${entry.source}[${entry.index}] '${entry.pattern}' matched${hit === narrowHit || hits[0] === hit ? ' the path' : ' a normalised spelling of the path'}: ${describe(entry)}`,
+        data: { source: entry.source, index: entry.index, pattern: entry.pattern, access: entry.access, form: hit === narrowHit || hits[0] === hit ? 'raw' : 'normalised' },
       })
-      if (other !== undefined) {
+      for (const other of others) {
         trace({
           step: 'rule',
           outcome: 'info',
-          detail: `${other.source}[${other.index}] '${other.pattern}' matched the ${form === 'path' ? 'normalised path' : 'path'}: ${describe(other)}; both rules apply`,
+          detail: `${other.source}[${other.index}] '${other.pattern}' matched another spelling of the path: ${describe(other)}; every rule a spelling matches applies`,
           data: { source: other.source, index: other.index, pattern: other.pattern, access: other.access, also: true },
         })
       }

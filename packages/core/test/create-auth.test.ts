@@ -217,7 +217,7 @@ describe('principal', () => {
   it('answers 503 when the hook throws or hangs', async () => {
     const throwing = make({ jwt: issuer.options, principal: () => { throw new Error('connection refused') } })
     expect(denied(await throwing.check(request('GET', '/x', bearer(issuer.sign()))))).toMatchObject({ status: 503, code: 'auth_unavailable' })
-    const hanging = make({ jwt: issuer.options, principalTimeout: 0.05, principal: () => new Promise(() => {}) })
+    const hanging = make({ jwt: issuer.options, hookTimeout: 0.05, principal: () => new Promise(() => {}) })
     const d = denied(await hanging.check(request('GET', '/x', bearer(issuer.sign()))))
     expect(d).toMatchObject({ status: 503, code: 'auth_unavailable' })
     expect(d.hint).toContain('50 ms')

@@ -1,3 +1,4 @@
+import { HookTimeout, withTimeout } from '../hook-timeout.js'
 import { GatehouseConfigError } from '../config-error.js'
 import type { JWTPayload } from '../decision.js'
 import { failure, type Failure } from '../deny-codes.js'
@@ -100,6 +101,12 @@ function fingerprints(candidates: readonly Candidate[]): string {
   return candidates.length > MAX_FINGERPRINTS_SHOWN ? `${shown.join(', ')}, …` : shown.join(', ')
 }
 
+/** What {@link createAuth} passes to the verifier it creates. */
+export interface VerifierContext {
+  /** How long an async `isRevoked` may take before the token is refused with 503 (default 5000). */
+  hookTimeoutMs?: number
+}
+
 /**
  * Creates a JWT verifier. Options are validated here (a bad option throws
  * {@link GatehouseConfigError} listing every problem) and every key is imported here, so the
@@ -117,7 +124,8 @@ function fingerprints(candidates: readonly Candidate[]): string {
  * if (!result.ok) log.warn(result.code, result.hint)
  * ```
  */
-export function createTokenVerifier(options: JwtOptions): TokenVerifier {
+export function createTokenVerifier(options: JwtOptions, context?: VerifierContext): TokenVerifier {
+  const hookTimeoutMs = context?.hookTimeoutMs ?? 5000
   const o = parseOptions(jwtOptionsSchema, options, 'jwt', 'jwt')
   const keys = resolvedKeysOf(o) ?? resolveOrThrow(o)
 
@@ -304,6 +312,7 @@ export function createTokenVerifier(options: JwtOptions): TokenVerifier {
   }
 
   function revocationError(error: unknown, trace: TraceSink): Failure {
+    if (error instanceof HookTimeout) return fail(trace, 'revocation', failure('auth_unavailable', `jwt.isRevoked ${error.message}, so revocation could not be checked`, { reason: 'revocation_timeout' }))
     const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
     return fail(trace, 'revocation', failure('auth_unavailable', `jwt.isRevoked threw (${clean(what)}), so revocation could not be checked`, { reason: 'revocation_error' }))
   }
@@ -331,7 +340,7 @@ export function createTokenVerifier(options: JwtOptions): TokenVerifier {
       return revocationError(error, trace)
     }
     if (typeof answer === 'boolean') return revocationAnswer(answer, claims, trace) ?? result
-    return Promise.resolve(answer).then(
+    return withTimeout(Promise.resolve(answer), hookTimeoutMs).then(
       (value) => revocationAnswer(value, claims, trace) ?? result,
       (error: unknown) => revocationError(error, trace),
     )
