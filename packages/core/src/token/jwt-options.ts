@@ -5,13 +5,14 @@ import { type Duration, durationProblem, toSeconds } from '../duration.js'
 import { resolveKeys, type ResolvedKeys } from './keys.js'
 
 /**
- * Where a JWT may be read from, in the order listed (after the `Authorization` header and the
- * session cookie, which DESIGN.md puts first):
+ * Where a JWT may be read from, in the order listed (the `Authorization` header first, then the
+ * session cookie, then the other sources):
  * - `'header'`: `Authorization: Bearer <token>`;
  * - `'protocol'`: the WebSocket subprotocol `gatehouse.bearer.<token>` (on upgrades);
  * - `{ cookie: name }`: a cookie (unsafe methods then pass the CSRF rule);
- * - `{ query: name }`: a query parameter, meant for WebSocket upgrades, where a browser cannot
- *   set headers (a token in a URL ends up in access logs: prefer the subprotocol).
+ * - `{ query: name }`: a query parameter, read on every request once listed; meant for
+ *   WebSocket upgrades and links where a browser cannot set headers (a token in a URL ends up in
+ *   access logs and browser history: prefer the header or the subprotocol).
  */
 export type CredentialSource = 'header' | 'protocol' | { cookie: string } | { query: string }
 
