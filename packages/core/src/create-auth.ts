@@ -151,6 +151,11 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
     return header === undefined ? undefined : selectSubprotocol(offeredProtocols(header))
   }
 
+  function publicAllow(req: AuthRequest, upgrade: boolean): Allow {
+    const protocol = protocolFor(req, upgrade)
+    return protocol === undefined ? ALLOW_PUBLIC : { ...ALLOW_PUBLIC, protocol, headers: {} }
+  }
+
   function checkOrigin(req: AuthRequest, trace: TraceSink): Failure | undefined {
     // Version 8 handshakes carry the origin in Sec-WebSocket-Origin; `ws` reads that one, so check it too.
     const version = req.headers['sec-websocket-version']
@@ -179,14 +184,15 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
       return ALLOW_PUBLIC
     }
     const resolution = ruleSet.resolve(method, req.url, trace)
-    if (resolution.access === 'public') {
-      const protocol = protocolFor(req, upgrade)
-      return protocol === undefined ? ALLOW_PUBLIC : { ...ALLOW_PUBLIC, protocol, headers: {} }
-    }
+    if (resolution.access === 'public') return publicAllow(req, upgrade)
 
     const credential = reader.read(req, resolution.target.query, upgrade, trace)
     switch (credential.kind) {
       case 'none':
+        if (resolution.access === 'optional') {
+          trace?.({ step: 'credentials', outcome: 'info', detail: 'no credentials, and the rule makes them optional: let in without a principal' })
+          return publicAllow(req, upgrade)
+        }
         return deny({ ok: false, code: 'credentials_missing', hint: credential.hint }, 'none')
       case 'malformed':
         return deny({ ok: false, code: 'credentials_malformed', hint: credential.hint }, 'malformed')

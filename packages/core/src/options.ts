@@ -30,7 +30,7 @@ export interface AuthOptions {
   public?: string[]
   /** Rules in order; the first matching rule decides. */
   rules?: RuleInput[]
-  /** What a request matched by no rule needs. Default `'authenticated'`. */
+  /** What a request matched by no rule needs: `'authenticated'` (the default), `'public'` or `'optional'`. */
   default?: Access
   /** Allowed browser origins, for WebSocket upgrades and CSRF checks of cookie credentials. */
   origins?: OriginsOptions
@@ -72,7 +72,7 @@ export const authOptionsSchema = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    const protects = (o.default ?? 'authenticated') === 'authenticated' || (o.rules ?? []).some((r) => r.allow !== 'public')
+    const protects = (o.default ?? 'authenticated') === 'authenticated' || (o.rules ?? []).some((r) => r.allow === undefined || r.allow === 'authenticated')
     if (protects && o.jwt === undefined && o.session === undefined) {
       ctx.addIssue({ code: 'custom', path: [], message: 'nothing can authenticate a request: configure jwt and/or session, or set default: \'public\' with only public rules' })
     }

@@ -371,7 +371,7 @@ describe('rule options schema', () => {
     expect(at('rules[6]')).toMatch(/unknown option 'alow'/)
     expect(at('rules[7].match')).toMatch(/at least one path pattern/)
     expect(at('rules[8]')).toMatch(/Invalid input|object/)
-    expect(at('default')).toBe("must be 'public' or 'authenticated'")
+    expect(at('default')).toBe("must be 'public', 'optional' or 'authenticated'")
   })
 
   it('lets protective rules be catch-alls', () => {

@@ -6,14 +6,22 @@ import { type ParsedPattern, parsePattern, patternProblem } from './path-pattern
 import { type NormalizeOptions, normalizePath, parseRequestTarget, type RequestTarget } from './request-target.js'
 import type { TraceSink } from './trace.js'
 
-/** What a request needs: nothing (`public`) or an authenticated principal. */
-export type Access = 'public' | 'authenticated'
+/**
+ * What a request needs: nothing (`public`), an authenticated principal (`authenticated`), or
+ * nothing but with credentials verified when present (`optional`: an anonymous request is let in
+ * without a principal, a valid credential is let in with one, a broken or expired one is refused).
+ */
+export type Access = 'public' | 'authenticated' | 'optional'
 
 /** One entry of the `rules` option, as the user writes it. */
 export interface RuleInput {
   /** The path pattern(s) the rule applies to, e.g. `'/api/admin/**'` or `['GET /a', '/b/:id']`. */
   match: string | string[]
-  /** `public` opens the paths (matched narrowly, like `public` entries); `authenticated` only requires a principal. */
+  /**
+   * `public` opens the paths; `optional` opens them to anonymous requests but verifies
+   * credentials when present (both matched narrowly, like `public` entries); `authenticated`
+   * only requires a principal.
+   */
   allow?: Access
   /** Roles the principal needs. */
   roles?: string[]
@@ -98,7 +106,7 @@ const matchField = z.custom<string | string[]>(() => true).superRefine((value, c
   }
 })
 
-const accessField = z.enum(['public', 'authenticated'], { error: "must be 'public' or 'authenticated'" })
+const accessField = z.enum(['public', 'optional', 'authenticated'], { error: "must be 'public', 'optional' or 'authenticated'" })
 
 /**
  * The zod schema of one entry of `rules`. Reports problems with option paths relative to the
@@ -116,7 +124,8 @@ export const ruleSchema = z
   .superRefine(
     (rule, ctx) => {
       // Runs even when a field failed, so every problem is reported at once; the value may be raw.
-      if (typeof rule !== 'object' || rule === null || (rule as { allow?: unknown }).allow !== 'public') return
+      const allow = typeof rule === 'object' && rule !== null ? (rule as { allow?: unknown }).allow : undefined
+      if (allow !== 'public' && allow !== 'optional') return
       const raw = rule as Record<string, unknown>
       const extra = (['roles', 'scopes', 'check'] as const).filter((key) => raw[key] !== undefined)
       if (extra.length > 0) {
@@ -124,10 +133,10 @@ export const ruleSchema = z
         ctx.addIssue({
           code: 'custom',
           path: ['allow'],
-          message: `allow: 'public' cannot be combined with ${list}: remove ${list}, or remove allow: 'public' to require ${extra.length > 1 ? 'them' : 'it'}`,
+          message: `allow: '${allow}' cannot be combined with ${list}: remove ${list}, or remove allow: '${allow}' to require ${extra.length > 1 ? 'them' : 'it'}`,
         })
       }
-      // A public rule is a public entry by another name: it may not be a catch-all either. Other
+      // A public (or optional) rule opens paths like a public entry: it may not be a catch-all either. Other
       // pattern problems are reported by the match field already.
       const match = raw.match
       const report = (pattern: unknown, path: (string | number)[]) => {
@@ -210,7 +219,8 @@ export function compileRules(input: { public?: string[]; rules?: RuleInput[]; de
   const broadParsed: ParsedPattern[] = []
   entries.forEach((entry, i) => {
     const parsed = parsePattern(entry.pattern)
-    if (entry.access === 'public') {
+    // Entries that can let an anonymous request in are matched narrowly.
+    if (entry.access !== 'authenticated') {
       narrowEntries.push(i)
       narrowParsed.push(parsed)
     } else {

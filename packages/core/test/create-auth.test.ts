@@ -99,6 +99,22 @@ describe('rules and public paths', () => {
     expect(scp.ok).toBe(true)
   })
 
+  it('lets anonymous requests into optional paths but still judges credentials there', async () => {
+    const auth = make({ jwt: issuer.options, rules: [{ match: 'GET /feed/**', allow: 'optional' }] })
+    expect(await auth.check(request('GET', '/feed/today'))).toMatchObject({ ok: true, via: 'public', principal: null })
+    expect(await auth.check(request('GET', '/feed/today', bearer(issuer.sign({ sub: 'reader' }))))).toMatchObject({ ok: true, via: 'bearer', principal: { id: 'reader' } })
+    expect(denied(await auth.check(request('GET', '/feed/today', bearer(issuer.sign({}, { expiresIn: -60 })))))).toMatchObject({ status: 401, code: 'token_expired' })
+    expect(denied(await auth.check(request('GET', '/feed/today', { authorization: 'Basic abc' }))).code).toBe('credentials_malformed')
+    // Matched narrowly, like public paths: other methods and non-canonical spellings need credentials.
+    expect(denied(await auth.check(request('POST', '/feed/today'))).code).toBe('credentials_missing')
+    expect(denied(await auth.check(request('GET', '/feed/../admin'))).code).toBe('credentials_missing')
+  })
+
+  it('refuses optional rules that also demand roles, and optional catch-alls', () => {
+    expect(() => createAuth({ jwt: issuer.options, rules: [{ match: '/feed/**', allow: 'optional', roles: ['x'] }] })).toThrow(/allow: 'optional' cannot be combined with roles/)
+    expect(() => createAuth({ jwt: issuer.options, rules: [{ match: '/**', allow: 'optional' }] })).toThrow(/rules\[0\]\.match/)
+  })
+
   it('enforces both rules when the raw and the normalised path match different ones', async () => {
     const auth = make({ jwt: issuer.options, rules: [{ match: '/b/**', scopes: ['b'] }, { match: '/a/**', roles: ['a'] }] })
     const url = '/a/%2e%2e/b/x'
