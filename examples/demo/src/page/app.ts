@@ -1,4 +1,5 @@
 import type { AuthSocket } from '@gatehouse/client'
+import type { LogEntry } from '../decision-log.js'
 import { api, openChat, readToken } from '../../snippets/client.js'
 
 /** What the server injects into the page. */
@@ -8,20 +9,8 @@ interface Config {
   users: Array<{ id: string; roles: string[]; password: string }>
 }
 
-/** A log line as `/events` sends it (the server's `LogEntry`). */
-interface Entry {
-  id: number
-  time: number
-  method: string
-  path: string
-  upgrade: boolean
-  outcome: 'allow' | 'deny'
-  via?: string
-  user?: string
-  status: number
-  code?: string
-  hint?: string
-}
+/** A log line as `/events` sends it. */
+type Entry = LogEntry
 
 /** What a result line shows. */
 interface Result {
