@@ -221,7 +221,7 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
       ? resolvePrincipal(principalHook, { via: c.via, claims: c.claims, session: c.session, request: req }, hookTimeoutMs, trace)
       : c.session
         ? { ok: true, principal: principalFromSession(c.session) }
-        : principalFromClaims(c.claims as JWTPayload, claimNames)
+        : claimsPrincipal(c.claims as JWTPayload)
     return after(found, (p) => {
       if (!p.ok) return deny(p, c.presented)
       const who = p.principal
@@ -239,6 +239,24 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
     const rule = rules?.[i]
     if (rule === undefined) return done()
     return after(authorize(rule, who, req, hookTimeoutMs, trace), (r) => (r.ok ? alsoAuthorized(rules, i + 1, who, req, trace, done, presented) : deny(r, presented)))
+  }
+
+  // Cached tokens hand back the same frozen claims on every hit; their principal is derived
+  // once and shared, frozen like the claims it comes from.
+  const principals = new WeakMap<JWTPayload, PrincipalResult>()
+  function claimsPrincipal(claims: JWTPayload): PrincipalResult {
+    if (!Object.isFrozen(claims)) return principalFromClaims(claims, claimNames)
+    let found = principals.get(claims)
+    if (found === undefined) {
+      found = principalFromClaims(claims, claimNames)
+      if (found.ok) {
+        Object.freeze(found.principal.roles)
+        Object.freeze(found.principal.scopes)
+        Object.freeze(found.principal)
+      }
+      principals.set(claims, Object.freeze(found))
+    }
+    return found
   }
 
   function allowed(req: AuthRequest, upgrade: boolean, c: Authenticated, principal: Principal): Allow {

@@ -55,7 +55,10 @@ export type AllowVia = 'public' | 'bearer' | 'session'
 export interface Allow {
   ok: true
   via: AllowVia
-  /** `null` only when `via === 'public'`. */
+  /**
+   * `null` only when `via === 'public'`. Read-only: the principal (and claims) of a cached token
+   * are shared by every request that presents it, and frozen.
+   */
   principal: Principal | null
   claims?: JWTPayload
   session?: SessionRecord

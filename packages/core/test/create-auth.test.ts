@@ -221,6 +221,19 @@ describe('principal', () => {
     expect(d).toMatchObject({ ok: true, principal: { id: 'abc', roles: ['ops'], scopes: [] } })
   })
 
+  it('derives the principal of a cached token once, frozen like its claims', async () => {
+    const auth = make({ jwt: issuer.options })
+    const token = issuer.sign({ sub: 'same', roles: ['a'] })
+    const first = await auth.check(request('GET', '/x', bearer(token)))
+    const second = await auth.check(request('GET', '/x', bearer(token)))
+    if (!first.ok || !second.ok) throw new Error('expected allows')
+    expect(second.principal).toEqual({ id: 'same', roles: ['a'], scopes: [] })
+    expect(Object.isFrozen(second.principal)).toBe(true)
+    expect(Object.isFrozen(second.principal?.roles)).toBe(true)
+    const other = await auth.check(request('GET', '/x', bearer(issuer.sign({ sub: 'other' }))))
+    expect(other).toMatchObject({ ok: true, principal: { id: 'other' } })
+  })
+
   it('rejects a token for a user the hook no longer knows, naming the subject', async () => {
     const auth = make({ jwt: issuer.options, principal: async ({ claims }) => (claims?.sub === 'alive' ? { id: 'alive', roles: [], scopes: [] } : null) })
     expect((await auth.check(request('GET', '/x', bearer(issuer.sign({ sub: 'alive' }))))).ok).toBe(true)
