@@ -63,6 +63,8 @@ type Pending = Decision | Promise<Decision>
 interface Authenticated {
   via: 'bearer' | 'session'
   claims?: JWTPayload
+  /** The token came from the verified-token cache. */
+  cached?: boolean
   session?: SessionRecord
   headers?: Record<string, string> | undefined
   cookieBorne: boolean
@@ -199,7 +201,7 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
       case 'token': {
         const cookieBorne = credential.source === 'cookie'
         return after((verifier as TokenVerifier).verifyNow(credential.token, { trace }), (verified) =>
-          verified.ok ? authenticated(req, upgrade, trace, resolution, { via: 'bearer', claims: verified.claims, cookieBorne, presented: 'token' }) : deny(verified, 'token'),
+          verified.ok ? authenticated(req, upgrade, trace, resolution, { via: 'bearer', claims: verified.claims, cached: verified.cached, cookieBorne, presented: 'token' }) : deny(verified, 'token'),
         )
       }
       case 'session':
@@ -221,7 +223,7 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
       ? resolvePrincipal(principalHook, { via: c.via, claims: c.claims, session: c.session, request: req }, hookTimeoutMs, trace)
       : c.session
         ? { ok: true, principal: principalFromSession(c.session) }
-        : claimsPrincipal(c.claims as JWTPayload)
+        : claimsPrincipal(c.claims as JWTPayload, c.cached === true)
     return after(found, (p) => {
       if (!p.ok) return deny(p, c.presented)
       const who = p.principal
@@ -242,10 +244,11 @@ export function createAuth<const O extends AuthOptions>(options: O): Auth<O> {
   }
 
   // Cached tokens hand back the same frozen claims on every hit; their principal is derived
-  // once and shared, frozen like the claims it comes from.
+  // once and shared, frozen like the claims it comes from. A token seen for the first time
+  // skips the memo: most fresh tokens are never seen again, and remembering costs more.
   const principals = new WeakMap<JWTPayload, PrincipalResult>()
-  function claimsPrincipal(claims: JWTPayload): PrincipalResult {
-    if (!Object.isFrozen(claims)) return principalFromClaims(claims, claimNames)
+  function claimsPrincipal(claims: JWTPayload, cached: boolean): PrincipalResult {
+    if (!cached || !Object.isFrozen(claims)) return principalFromClaims(claims, claimNames)
     let found = principals.get(claims)
     if (found === undefined) {
       found = principalFromClaims(claims, claimNames)
