@@ -50,6 +50,8 @@ function parseArgs(argv) {
   const args = { quick: false, only: undefined, writeDocs: false, cpuProf: false, renderDocs: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
+    // `pnpm bench -- --quick` may hand the separator through.
+    if (a === '--') continue
     if (a === '--quick') args.quick = true
     else if (a === '--write-docs') args.writeDocs = true
     else if (a === '--cpu-prof') args.cpuProf = true
