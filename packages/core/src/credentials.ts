@@ -1,5 +1,6 @@
 import { cookieNames, readCookie } from './cookies.js'
 import type { AuthRequest } from './decision.js'
+import { clean } from './hint-format.js'
 import type { CredentialSource } from './token/jwt-options.js'
 import type { TraceSink } from './trace.js'
 
@@ -66,11 +67,6 @@ export function handleProtocols(protocols: Set<string>): string | false {
   return selectSubprotocol(protocols) ?? false
 }
 
-/** A client-sent name, safe to put in a hint that ends up in logs: short, printable ASCII only. */
-function printable(value: string, max = 64): string {
-  return value.slice(0, max).replace(/[^\x20-\x7e]/g, '?')
-}
-
 function looksLikeJwt(value: string): boolean {
   return value.startsWith('eyJ') && value.split('.').length === 3
 }
@@ -131,7 +127,7 @@ export function createCredentialReader(config: { jwt: boolean; from: readonly Cr
     if (!header && auth !== undefined) hint += '; an Authorization header was sent but jwt verification is not configured: add the jwt option'
     const names = cookieNames(req.headers)
     if (names.length) {
-      const shown = names.slice(0, 12).map((n) => printable(n))
+      const shown = names.slice(0, 12).map((n) => clean(n))
       hint += `; the request carries cookies [${shown.join(', ')}]${names.length > 12 ? ' …' : ''}`
       if (config.jwt) {
         const candidate = names.find((n) => {
@@ -139,7 +135,7 @@ export function createCredentialReader(config: { jwt: boolean; from: readonly Cr
           const v = readCookie(req.headers, n)[0]
           return v !== undefined && looksLikeJwt(v)
         })
-        if (candidate) hint += `: '${printable(candidate)}' looks like a token; to read it, set jwt.from: ['header', { cookie: '${printable(candidate)}' }]`
+        if (candidate) hint += `: '${clean(candidate)}' looks like a token; to read it, set jwt.from: ['header', { cookie: '${clean(candidate)}' }]`
       }
     } else if (!upgrade) {
       hint += '; the request carries no cookies (a browser fetch needs credentials: \'include\' to send them cross-origin)'
@@ -218,7 +214,7 @@ function bearer(value: string | string[]): Credential {
     // Only the start matters for the hint; a hostile header may be megabytes long.
     const scheme = value.slice(0, 64).trim().split(/\s/, 1)[0] ?? ''
     if (scheme.toLowerCase() === 'bearer') return { kind: 'malformed', hint: 'the Authorization header has the Bearer scheme but no token' }
-    const shown = printable(scheme, 20)
+    const shown = clean(scheme)
     return { kind: 'malformed', hint: scheme ? `the Authorization header uses the '${shown}' scheme; gatehouse expects 'Bearer <token>'` : 'the Authorization header is empty' }
   }
   const token = value.slice(7).trim()

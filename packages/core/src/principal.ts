@@ -1,5 +1,6 @@
 import { type Failure, failure } from './deny-codes.js'
 import type { AuthRequest, JWTPayload, Principal, SessionRecord } from './decision.js'
+import { show } from './hint-format.js'
 import { HookTimeout, isThenable, withTimeout } from './hook-timeout.js'
 import type { TraceSink } from './trace.js'
 
@@ -31,10 +32,6 @@ function stringList(value: unknown, split: boolean): string[] {
   return []
 }
 
-function describe(value: unknown): string {
-  return typeof value === 'string' ? `'${value.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}'` : typeof value
-}
-
 /** The default mapping from claims: `sub` → id, `roles` → roles, `scope` (space-separated) or `scp` → scopes. */
 /** A principal, or why there is none. */
 export type PrincipalResult = { ok: true; principal: Principal } | Failure
@@ -42,7 +39,7 @@ export type PrincipalResult = { ok: true; principal: Principal } | Failure
 export function principalFromClaims(claims: JWTPayload, names: ClaimNames): PrincipalResult {
   const id = claims[names.id]
   if (typeof id !== 'string' || id === '') {
-    return failure('principal_rejected', `the token has no string '${names.id}' claim to identify the principal (found ${id === undefined ? 'none' : describe(id)}); set jwt.claims.id or a principal hook`)
+    return failure('principal_rejected', `the token has no string '${names.id}' claim to identify the principal (found ${show(id)}); set jwt.claims.id or a principal hook`)
   }
   const scopes = names.scopes !== undefined ? stringList(claims[names.scopes], true) : claims.scope !== undefined ? stringList(claims.scope, true) : stringList(claims.scp, true)
   return { ok: true, principal: { id, roles: stringList(claims[names.roles], false), scopes } }
@@ -80,7 +77,7 @@ export async function resolvePrincipal(hook: PrincipalHook, input: PrincipalInpu
   }
   const subject = input.claims?.sub ?? input.session?.userId
   if (result === null) {
-    const who = typeof subject === 'string' ? `'${subject.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}'` : 'the subject'
+    const who = typeof subject === 'string' ? show(subject) : 'the subject'
     trace?.({ step: 'principal', outcome: 'fail', detail: `principal hook returned null for ${who}` })
     return failure('principal_rejected', `the principal hook returned null for ${who}: the credentials are valid but the user is unknown (deleted, or never created in this service's database)`)
   }

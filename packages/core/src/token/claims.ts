@@ -1,5 +1,5 @@
 import { failure, type Failure } from '../deny-codes.js'
-import { formatDuration, isoTime, show, showList } from './hint-format.js'
+import { formatDuration, isoTime, show, showList } from '../hint-format.js'
 
 /** The claim rules of one verifier, normalised once at creation. Times are in seconds. */
 export interface ClaimPolicy {

@@ -1,6 +1,6 @@
 import { algorithmsForKey, describeKeyType } from './algorithms.js'
 import { fingerprintKey } from './fingerprint.js'
-import { clean, formatDuration } from './hint-format.js'
+import { clean, formatDuration } from '../hint-format.js'
 import { importJwk, KeyIndex, type PreparedKey } from './keys.js'
 
 /** Timing of a remote key set, in milliseconds. */

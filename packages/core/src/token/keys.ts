@@ -13,7 +13,7 @@ import {
   type VerifyKeyInput,
 } from './algorithms.js'
 import { fingerprintKey } from './fingerprint.js'
-import { clean } from './hint-format.js'
+import { clean } from '../hint-format.js'
 
 /** A verification key, imported once, with everything the hot path and the hints need. */
 export interface PreparedKey {
